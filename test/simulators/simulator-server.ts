@@ -3,12 +3,18 @@ import type { AddressInfo, Socket } from 'node:net';
 import { noticeKinds, type NoticeKind } from '../../core/domain/notice.ts';
 import { toRfc3339 } from '../../core/clock.ts';
 import { parseDuration, ValueError } from '../../core/config/parse-values.ts';
-import type { FaultType, SimNotice, SimulatorState } from './simulator-state.ts';
+import type { Fault, FaultType, SimNotice, SimulatorState } from './simulator-state.ts';
 
 /** What a provider simulator plugs into the shared server. */
 export interface ProviderHandler {
-  /** Provider word and lead time (ms between appearance and interruption) when the request names none. */
-  defaults(kind: NoticeKind): { action: string; leadMs: number; durationMs: number | null };
+  /**
+   * Provider word and lead time (ms between appearance and interruption) when the request names none.
+   * `request` is the control request's body, so a provider can vary the lead by action and throw a
+   * ControlError for values it does not know.
+   */
+  defaults(kind: NoticeKind, request?: Readonly<Record<string, unknown>>): { action: string; leadMs: number; durationMs: number | null };
+  /** Id for a notice whose request names none (Azure: GUIDs); state.newId otherwise. */
+  newId?(): string;
   /** Serves one metadata request (faults were already applied). */
   handle(req: IncomingMessage, res: ServerResponse, url: URL, body: string): void | Promise<void>;
   /** Extra control routes under /_spotguard/; returns false when the route is not its own. */
@@ -153,7 +159,7 @@ function scheduleNotice(state: SimulatorState, handler: ProviderHandler, body: u
   if (typeof kind !== 'string' || !(noticeKinds as readonly string[]).includes(kind)) {
     throw new ControlError(`"kind" must be one of ${noticeKinds.join(', ')}`);
   }
-  const defaults = handler.defaults(kind as NoticeKind);
+  const defaults = handler.defaults(kind as NoticeKind, req);
   const now = state.clock.now();
   const appearsAt = now + durationField(req, 'after', 0);
   const at = appearsAt + durationField(req, 'in', defaults.leadMs);
@@ -161,7 +167,7 @@ function scheduleNotice(state: SimulatorState, handler: ProviderHandler, body: u
   const action = typeof req.action === 'string' ? req.action : defaults.action;
   const { kind: _k, in: _i, after: _a, action: _ac, duration: _d, ...extra } = req;
   const notice: SimNotice = {
-    id: typeof req.id === 'string' ? req.id : state.newId(state.provider === 'azure' ? '' : 'sim-'),
+    id: typeof req.id === 'string' ? req.id : (handler.newId?.() ?? state.newId(state.provider === 'azure' ? '' : 'sim-')),
     kind: kind as NoticeKind,
     action,
     appearsAt,
@@ -185,7 +191,7 @@ function durationField(req: Record<string, unknown>, field: string, fallback: nu
   }
 }
 
-function parseFault(body: unknown): import('./simulator-state.ts').Fault {
+function parseFault(body: unknown): Fault {
   const req = asObject(body);
   if (typeof req.type !== 'string' || !(faultTypes as readonly string[]).includes(req.type)) {
     throw new ControlError(`"type" must be one of ${faultTypes.join(', ')}`);
