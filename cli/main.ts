@@ -18,6 +18,7 @@ const usageErrors = new Set([
   'commander.excessArguments',
   'commander.conflictingOption',
   'spotguard.missingProvider',
+  'spotguard.missingNodeName',
 ]);
 
 function buildProgram(): Command {
