@@ -100,17 +100,17 @@ export function planExecutors(input: ExecutorPlanInput): ExecutorPlan {
     } else if (pod.deletionTimestamp !== null) {
       progress.push({ ...base, step: 'skipped', detail: 'already terminating when the notice came' });
       skipped.push({ target: podKey(pod), reason: 'already terminating' });
-    } else if (policy.mode === 'signal' && pod.decommissionHook) {
-      if (input.liveJvms?.has(pod.uid)) {
-        progress.push({ ...base, step: 'signalled', detail: 'SIGPWR sent to the executor JVM' });
-        actions.push({ type: 'signal-executor', pod: podRef(pod), why: 'decommission: SIGPWR to the executor JVM, once' });
-      } else {
-        progress.push(finish({ ...base, step: 'skipped', detail: '' }, 'failed', 'no executor JVM found for this pod on the host'));
-      }
+    } else if (policy.mode === 'signal' && pod.decommissionHook && input.liveJvms?.has(pod.uid)) {
+      progress.push({ ...base, step: 'signalled', detail: 'SIGPWR sent to the executor JVM' });
+      actions.push({ type: 'signal-executor', pod: podRef(pod), why: 'decommission: SIGPWR to the executor JVM, once' });
     } else {
-      const why = pod.decommissionHook
-        ? `decommission: evict with ${graceSeconds}s grace so the preStop hook can migrate blocks`
-        : 'app did not enable decommissioning: evict without block migration';
+      // Signal mode without a JVM in sight (pod starting, JVM outside our /proc): its preStop hook
+      // sends the one SIGPWR instead.
+      const why = !pod.decommissionHook
+        ? 'app did not enable decommissioning: evict without block migration'
+        : policy.mode === 'signal'
+          ? `no executor JVM found on the host: evict with ${graceSeconds}s grace so the preStop hook decommissions`
+          : `decommission: evict with ${graceSeconds}s grace so the preStop hook can migrate blocks`;
       progress.push({ ...base, step: 'evicted', detail: `evicted with ${graceSeconds}s grace` });
       actions.push({ type: 'evict-pod', pod: podRef(pod), graceSeconds, why });
     }
