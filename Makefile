@@ -39,7 +39,7 @@ lint: deps
 test-unit: deps
 	$(NODE) --test $(TEST_FLAGS) $(UNIT_TESTS)
 
--include test/harness/k8s/cluster.mk
+include test/harness/k8s/cluster.mk
 -include test/harness/spark/spark.mk
 
 test-integration: deps k8s-binaries
