@@ -54,7 +54,8 @@ export async function watchNotices(options: WatchNoticesOptions): Promise<void> 
       waitMs = Math.max(0, source.pollIntervalMs - (clock.now() - started));
     } catch (err) {
       if (signal.aborted) break;
-      const e = toSpotguardError(err, 'E_METADATA_UNAVAILABLE');
+      // Sources throw E_METADATA_* errors; anything else is a bug, counted as such, and still retried.
+      const e = toSpotguardError(err, 'E_INTERNAL');
       metrics.polls.inc({ provider, outcome: 'error' });
       metrics.errors.inc({ provider, code: e.code });
       waitMs = Math.max(source.pollIntervalMs, backoffDelay(failures, backoff, options.random));
