@@ -3,6 +3,7 @@ import { systemClock, toRfc3339 } from '../../core/clock.ts';
 import type { InstanceIdentity, Notice, Provider } from '../../core/domain/notice.ts';
 import { defineOption } from '../../core/config/define-option.ts';
 import { freezeConfig } from '../../core/config/parse-values.ts';
+import { isSpotguardError } from '../../core/errors.ts';
 import { createLogger, type LogFormat, type LogLevel } from '../../core/log/create-logger.ts';
 import { createNoticeSource } from '../../agent/sources/create-source.ts';
 import { detectProviderByProbing } from '../../agent/sources/detect-provider.ts';
@@ -36,7 +37,14 @@ export function probeCommand(): Command {
   });
   addLoggingOptions(command);
   command.action(async (opts: Record<string, unknown>) => {
-    const config = freezeConfig({ ...(opts as unknown as ProbeConfig), logLevel: (opts.logLevel as LogLevel) ?? 'warn' });
+    const config = freezeConfig<ProbeConfig>({
+      provider: opts.provider as ProviderChoice,
+      metadataEndpoint: opts.metadataEndpoint as string | undefined,
+      output: opts.output as ProbeConfig['output'],
+      timeoutMs: opts.timeout as number,
+      logLevel: opts.logLevel as LogLevel,
+      logFormat: opts.logFormat as LogFormat,
+    });
     process.exitCode = await runProbe(config);
   });
   return command;
@@ -64,8 +72,8 @@ async function runProbe(config: Readonly<ProbeConfig>): Promise<number> {
       requestTimeoutMs: config.timeoutMs,
     });
     try {
-      const identity = await source.identity(signal);
-      const notices = await source.poll(signal, { wait: false });
+      const identity = await patiently(() => source.identity(signal), signal);
+      const notices = await patiently(() => source.poll(signal, { wait: false }), signal);
       const result = toProbeResult(provider, identity, notices);
       process.stdout.write(config.output === 'json' ? `${JSON.stringify(result)}\n` : formatProbeText(result, systemClock.now()));
       return 0;
@@ -77,6 +85,19 @@ async function runProbe(config: Readonly<ProbeConfig>): Promise<number> {
     const message = e.name === 'TimeoutError' ? `no answer within ${config.timeoutMs} ms` : (e.message ?? String(err));
     process.stderr.write(`spotguard probe: ${e.code ? `${e.code}: ` : ''}${message}\n`);
     return 1;
+  }
+}
+
+/** Azure allows 5 requests a second, and detection may have used them: a throttled read waits and retries. */
+async function patiently<T>(read: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!isSpotguardError(err, 'E_METADATA_THROTTLED') || attempt >= 3) throw err;
+      const hint = (err as { retryAfterMs?: unknown }).retryAfterMs;
+      await systemClock.sleep(typeof hint === 'number' ? Math.min(hint, 5000) : 1000, signal);
+    }
   }
 }
 
