@@ -31,10 +31,21 @@ export function createAwsImdsSource(options: AwsSourceOptions): NoticeSource {
   let v1Until = 0;
   const firstSeen = new Map<string, number>();
 
+  let pending: Promise<Record<string, string>> | null = null;
+
+  /** Token headers for a request; concurrent callers share one token request. */
   async function sessionHeaders(signal: AbortSignal, renew: boolean): Promise<Record<string, string>> {
     const now = clock.now();
     if (!renew && token && now < token.refreshAt) return { 'x-aws-ec2-metadata-token': token.value };
     if (!renew && now < v1Until) return {};
+    if (pending) return pending;
+    pending = requestToken(signal).finally(() => {
+      pending = null;
+    });
+    return pending;
+  }
+
+  async function requestToken(signal: AbortSignal): Promise<Record<string, string>> {
     token = null;
     let res: MetadataResponse;
     try {

@@ -47,6 +47,7 @@ export function awsImdsHandler(state: SimulatorState): ProviderHandler {
   const settings: Settings = { httpTokens: 'optional', hopLimitExceeded: false };
   const tokens = new Map<string, number>();
   const held = new Set<ServerResponse>();
+  let unansweredTokenRequests = 0;
 
   const plain = (res: ServerResponse, status: number, body: string): void => {
     res.writeHead(status, status === 404 ? { 'content-type': 'text/html', server: 'EC2ws' } : textHeaders).end(body);
@@ -91,7 +92,7 @@ export function awsImdsHandler(state: SimulatorState): ProviderHandler {
     defaults(kind) {
       if (kind === 'spot-interruption') return { action: 'terminate', leadMs: defaultLead[kind], durationMs: null };
       if (kind === 'rebalance-recommendation') return { action: 'rebalance', leadMs: 0, durationMs: null };
-      return { action: 'system-reboot', leadMs: defaultLead[kind], durationMs: 2 * 3_600_000 };
+      return { action: 'system-reboot', leadMs: defaultLead[kind], durationMs: null };
     },
     handle(req, res, url) {
       if (req.headers['x-forwarded-for'] !== undefined) return plain(res, 403, 'Forbidden');
@@ -100,6 +101,7 @@ export function awsImdsHandler(state: SimulatorState): ProviderHandler {
         const ttl = req.headers['x-aws-ec2-metadata-token-ttl-seconds'];
         if (typeof ttl !== 'string' || !/^\d+$/.test(ttl) || Number(ttl) < 1 || Number(ttl) > 21_600) return plain(res, 400, 'Bad Request');
         if (settings.hopLimitExceeded) {
+          unansweredTokenRequests++;
           held.add(res);
           res.on('close', () => held.delete(res));
           return;
@@ -125,7 +127,7 @@ export function awsImdsHandler(state: SimulatorState): ProviderHandler {
     },
     control(req, res, url, body) {
       if (url.pathname === '/_spotguard/aws' && req.method === 'GET') {
-        sendJson(res, 200, { ...settings, tokens: tokens.size });
+        sendJson(res, 200, { ...settings, tokens: tokens.size, unansweredTokenRequests });
         return true;
       }
       if (url.pathname === '/_spotguard/aws' && req.method === 'PATCH') {
