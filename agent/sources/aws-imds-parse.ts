@@ -21,17 +21,22 @@ export function parseAwsEventDate(value: string, path: string): number {
   const m = /^(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/.exec(value.trim());
   const month = m ? months.indexOf(m[2] as string) : -1;
   if (!m || month < 0) throw malformed(path, `date "${value}" is not like "2 Jan 2006 15:04:05 GMT"`);
-  const ms = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
-  if (new Date(ms).getUTCDate() !== Number(m[1])) throw malformed(path, `date "${value}" does not exist`);
+  const [day, hour, minute, second] = [m[1], m[4], m[5], m[6]].map(Number) as [number, number, number, number];
+  const ms = Date.UTC(Number(m[3]), month, day, hour, minute, second);
+  if (new Date(ms).getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) throw malformed(path, `date "${value}" does not exist`);
   return ms;
 }
 
 /** instance-action and rebalance times are RFC 3339 (`2026-11-23T10:02:00Z`). */
 export function parseRfc3339(value: unknown, path: string, field: string): number {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    throw malformed(path, `"${field}" is not an RFC 3339 time: ${JSON.stringify(value)}`);
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(value) : null;
+  if (!m) throw malformed(path, `"${field}" is not an RFC 3339 time: ${JSON.stringify(value)}`);
+  const ms = Date.parse(value as string);
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  if (Number.isNaN(ms) || day.getUTCDate() !== Number(m[3]) || day.getUTCMonth() !== Number(m[2]) - 1) {
+    throw malformed(path, `"${field}" is not a real time: ${value as string}`);
   }
-  return Date.parse(value);
+  return ms;
 }
 
 function parseJson(body: string, path: string): unknown {
@@ -69,13 +74,16 @@ interface ScheduledEvent {
   EventId?: unknown;
   NotBefore?: unknown;
   NotAfter?: unknown;
+  NotBeforeDeadline?: unknown;
   State?: unknown;
 }
 
 /**
  * Scheduled events: only those in state `active` are notices (canceled and completed ones stay
- * listed for a while). The work starts at NotBefore: that is both `startsAt` and the deadline the
- * agent works to. NotAfter may be missing.
+ * listed for a while). The deadline is NotBefore, the earliest moment the reboot/stop/retirement
+ * may start (NotAfter is when the window closes, and may be missing): the node must be drained
+ * by then, so it is both `startsAt` and `deadline`. Dates are checked on active events only: a
+ * stale entry with an odd date must not hide a live one.
  */
 export function parseScheduledEvents(body: string, path: string, seen: Seen): Notice[] {
   if (body.trim() === '') return [];
@@ -86,10 +94,13 @@ export function parseScheduledEvents(body: string, path: string, seen: Seen): No
     if (item === null || typeof item !== 'object' || typeof item.EventId !== 'string' || typeof item.Code !== 'string') {
       throw malformed(path, 'event without EventId or Code');
     }
+    if (typeof item.State !== 'string') throw malformed(path, `event ${item.EventId} has no State`);
     if (item.State !== 'active') continue;
     if (typeof item.NotBefore !== 'string') throw malformed(path, `event ${item.EventId} has no NotBefore`);
     const startsAt = parseAwsEventDate(item.NotBefore, path);
-    if (typeof item.NotAfter === 'string') parseAwsEventDate(item.NotAfter, path);
+    for (const optionalDate of [item.NotAfter, item.NotBeforeDeadline]) {
+      if (optionalDate !== undefined && optionalDate !== null) parseAwsEventDate(String(optionalDate), path);
+    }
     const id = `aws:scheduled-maintenance:${item.EventId}`;
     notices.push({ id, provider: 'aws', kind: 'scheduled-maintenance', action: item.Code, deadline: startsAt, startsAt, detectedAt: seen(id), raw: item });
   }
