@@ -40,7 +40,7 @@ test-unit: deps
 	$(NODE) --test $(TEST_FLAGS) $(UNIT_TESTS)
 
 include test/harness/k8s/cluster.mk
--include test/harness/spark/spark.mk
+include test/harness/spark/spark.mk
 
 test-integration: deps k8s-binaries
 	$(NODE) --test $(TEST_FLAGS) $(INTEGRATION_TESTS)
