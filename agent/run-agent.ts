@@ -55,7 +55,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<vo
       provider,
       metadataEndpoint: config.metadataEndpoint,
       clock,
-      log: log.child({ module: `source-${provider}` }),
+      log,
       ...(config.pollIntervalMs === undefined ? {} : { pollIntervalMs: config.pollIntervalMs }),
     });
     const responder = new NoticeResponder({
