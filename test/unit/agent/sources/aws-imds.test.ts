@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock } from '../../../../core/clock.ts';
+import { manualClock } from '../../../fixtures/manual-clock.ts';
 import { isSpotguardError, type ErrorCode } from '../../../../core/errors.ts';
 import { createLogger } from '../../../../core/log/create-logger.ts';
 import { createAwsImdsSource, type AwsSourceOptions } from '../../../../agent/sources/aws-imds.ts';
@@ -9,17 +9,6 @@ import { SimulatorState } from '../../../simulators/simulator-state.ts';
 import { startSimulatorServer, type RunningSimulator } from '../../../simulators/simulator-server.ts';
 import { awsDefaultIdentity, awsImdsHandler } from '../../../simulators/aws-imds-simulator.ts';
 
-/** One manual clock shared by the source and the simulator, so token expiry can be stepped through. */
-function manualClock(start: number): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: (_ms, signal) => (signal?.aborted ? Promise.reject(signal.reason) : new Promise((r) => setImmediate(r))),
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
 
 const t0 = Date.UTC(2026, 10, 23, 10, 0, 0);
 const signal = new AbortController().signal;

@@ -1,6 +1,7 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock, type Clock } from '../../../../core/clock.ts';
+import { manualClock } from '../../../fixtures/manual-clock.ts';
+import { systemClock } from '../../../../core/clock.ts';
 import { createLogger } from '../../../../core/log/create-logger.ts';
 import { isSpotguardError, type ErrorCode } from '../../../../core/errors.ts';
 import type { Capacity, Notice } from '../../../../core/domain/notice.ts';
@@ -20,17 +21,6 @@ import { SimulatorState, type SimIdentity } from '../../../simulators/simulator-
 import { startSimulatorServer, type RunningSimulator } from '../../../simulators/simulator-server.ts';
 import { gcpDefaultIdentity, gcpEtag, gcpMetadataHandler } from '../../../simulators/gcp-metadata-simulator.ts';
 
-/** Time for the source only; the simulator keeps real time. Sleeps (retry backoff) pass at once. */
-function manualClock(start: number): Clock & { advance(ms: number): void } {
-  let now = start;
-  return {
-    now: () => now,
-    sleep: (_ms, signal) => (signal?.aborted ? Promise.reject(signal.reason) : new Promise((r) => setImmediate(r))),
-    advance: (ms) => {
-      now += ms;
-    },
-  };
-}
 
 const t0 = Date.UTC(2026, 10, 23, 10, 0, 0);
 const signal = new AbortController().signal;
