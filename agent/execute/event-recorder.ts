@@ -20,7 +20,8 @@ export class EventRecorder {
       await this.api.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { generateName: `${regarding.name}.`, namespace },
+          // `<object>.spotguard-<random>`: a generateName may not end in '.' (the apiserver answers 422).
+          metadata: { generateName: `${regarding.name}.spotguard-`, namespace },
           eventTime: new V1MicroTime(now),
           type,
           reason,

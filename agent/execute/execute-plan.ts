@@ -22,13 +22,20 @@ export interface PlanExecutor {
   readonly dryRun: boolean;
 }
 
+export interface ExecutionResult {
+  readonly recordWritten: boolean;
+  /** Keys of the Events that could not be created (the caller forgets them, so the next pass plans them again). */
+  readonly failedEvents: readonly string[];
+}
+
 /**
  * Carries out a plan in order. Every action is idempotent; a failed one is logged with its code and
  * retried by the next pass. If the record cannot be written, nothing after it runs: no signal or
  * eviction is ever sent that a restarted agent would not know about.
  */
-export async function executePlan(actions: readonly Action[], pods: readonly PodSnapshot[], exec: PlanExecutor): Promise<{ recordWritten: boolean }> {
+export async function executePlan(actions: readonly Action[], pods: readonly PodSnapshot[], exec: PlanExecutor): Promise<ExecutionResult> {
   const byUid = new Map(pods.map((p) => [p.uid, p] as const));
+  const failedEvents: string[] = [];
   for (const action of actions) {
     if (exec.dryRun) {
       exec.log.info({ action: describeAction(action), why: action.why }, 'dry run: would act');
@@ -40,10 +47,11 @@ export async function executePlan(actions: readonly Action[], pods: readonly Pod
       const e = toSpotguardError(err, 'E_KUBE_API');
       exec.metrics.actionErrors.inc({ action: action.type, code: e.code });
       exec.log.warn({ action: describeAction(action), code: e.code, err: e.message }, 'action failed; will retry');
-      if (action.type === 'write-record') return { recordWritten: false };
+      if (action.type === 'write-record') return { recordWritten: false, failedEvents };
+      if (action.type === 'emit-event' && action.key !== null) failedEvents.push(action.key);
     }
   }
-  return { recordWritten: true };
+  return { recordWritten: true, failedEvents };
 }
 
 async function run(action: Action, pods: ReadonlyMap<string, PodSnapshot>, exec: PlanExecutor): Promise<void> {

@@ -9,6 +9,8 @@ export type Action =
   | { readonly type: 'write-record'; readonly value: string | null; readonly why: string }
   | {
       readonly type: 'emit-event';
+      /** The key the record keeps once it is emitted (progress.emitted); null when none is kept. */
+      readonly key: string | null;
       readonly regarding: EventTarget;
       readonly eventType: 'Normal' | 'Warning';
       readonly reason: EventReason;

@@ -8,14 +8,14 @@ export interface EventPlanInput {
   readonly record: NoticeRecord | null;
   readonly previous: NoticeRecord | null;
   readonly chosen: ChosenNotice | null;
-  readonly finished: readonly ExecutorProgress[];
   readonly pods: readonly PodSnapshot[];
   readonly now: number;
 }
 
 /**
  * The Events a person reading `kubectl describe` needs, each once: keys of emitted Events are kept
- * in the record, so a restarted agent does not repeat them.
+ * in the record, so a restarted agent does not repeat them. An Event whose creation failed has its
+ * key dropped by the responder, and is planned again on the next pass.
  */
 export function planEvents(input: EventPlanInput): { actions: Action[]; record: NoticeRecord } {
   const { node, chosen } = input;
@@ -23,7 +23,7 @@ export function planEvents(input: EventPlanInput): { actions: Action[]; record: 
   const actions: Action[] = [];
   if (!chosen || !input.record) {
     if (input.previous) {
-      actions.push(event(nodeTarget, 'Normal', 'NoticeWithdrawn', `${describe(input.previous)} was withdrawn; spotguard removed its taints and labels`));
+      actions.push(event(null, nodeTarget, 'Normal', 'NoticeWithdrawn', `${describe(input.previous)} was withdrawn; spotguard removed its taints and labels`));
     }
     return { actions, record: input.record as NoticeRecord };
   }
@@ -32,7 +32,7 @@ export function planEvents(input: EventPlanInput): { actions: Action[]; record: 
   const once = (key: string, target: EventTarget, type: 'Normal' | 'Warning', reason: EventReason, note: string): void => {
     if (emitted.has(key)) return;
     emitted.add(key);
-    actions.push(event(target, type, reason, note));
+    actions.push(event(key, target, type, reason, note));
   };
   const deadline = chosen.deadline === Number.MAX_SAFE_INTEGER ? 'no deadline' : `deadline ${new Date(chosen.deadline).toISOString()}`;
 
@@ -45,19 +45,19 @@ export function planEvents(input: EventPlanInput): { actions: Action[]; record: 
     }
     if (record.progress.expired) once(`expired:${record.id}`, nodeTarget, 'Normal', 'EarlyWarningExpired', `${describe(record)} expired without escalating; risk marks removed`);
   } else {
-    const executors = input.pods.filter((p) => p.sparkRole === 'executor');
     once(`notice:${record.id}`, nodeTarget, 'Warning', 'InterruptionNotice', `${describe(record)}, ${deadline}: decommissioning Spark executors on this node`);
-    for (const [app, pods] of groupBy(executors, (p) => p.sparkAppId ?? 'unknown')) {
-      const target = driverTarget(pods[0] as PodSnapshot, nodeTarget);
-      once(`app:${app}`, target, 'Warning', 'ExecutorsDecommissioning', `${pods.length} executor(s) of ${app} on node ${node.name} are being decommissioned: ${describe(record)}, ${deadline}`);
-      if (pods.some((p) => !p.decommissionHook)) {
+    // From the record, not the pods: an Event that failed is tried again after the executors are gone.
+    for (const [app, executors] of groupBy(record.progress.executors, (e) => e.app ?? 'unknown')) {
+      const target = driverTarget(executors[0] as ExecutorProgress, nodeTarget);
+      once(`app:${app}`, target, 'Warning', 'ExecutorsDecommissioning', `${executors.length} executor(s) of ${app} on node ${node.name} are being decommissioned: ${describe(record)}, ${deadline}`);
+      if (executors.some((e) => !e.graceful)) {
         once(`disabled:${app}`, target, 'Warning', 'DecommissioningDisabled', `${app} did not set spark.decommission.enabled=true: its executors on ${node.name} stop without migrating shuffle blocks`);
       }
     }
-    for (const f of input.finished) {
-      const target: EventTarget = f.driver ? { kind: 'Pod', namespace: f.pod.split('/')[0] as string, name: f.driver.name, uid: f.driver.uid } : nodeTarget;
+    // Every executor with an outcome, not only those decided now: an Event that failed is tried again.
+    for (const f of record.progress.executors.filter((e) => e.outcome !== null)) {
       const [reason, type] = outcomeEvent(f);
-      once(`outcome:${f.uid}`, target, type, reason, `executor ${f.executor ?? '?'} (${f.pod}) on ${node.name}: ${f.outcome}, ${f.detail}`);
+      once(`outcome:${f.uid}`, driverTarget(f, nodeTarget), type, reason, `executor ${f.executor ?? '?'} (${f.pod}) on ${node.name}: ${f.outcome}, ${f.detail}`);
     }
     // A completed driver pod (Spark leaves them behind) is no running app.
     for (const driver of input.pods.filter((p) => p.sparkRole === 'driver' && p.phase !== 'Succeeded' && p.phase !== 'Failed')) {
@@ -80,16 +80,18 @@ function outcomeEvent(p: ExecutorProgress): [EventReason, 'Normal' | 'Warning'] 
   return ['ExecutorDecommissionFailed', 'Warning'];
 }
 
-function driverTarget(executor: PodSnapshot, fallback: EventTarget): EventTarget {
-  return executor.driver ? { kind: 'Pod', namespace: executor.namespace, name: executor.driver.name, uid: executor.driver.uid } : fallback;
+/** Events about an executor go to its app's driver pod (in the executor's namespace), else to the node. */
+function driverTarget(executor: ExecutorProgress, fallback: EventTarget): EventTarget {
+  const namespace = executor.pod.split('/')[0] as string;
+  return executor.driver ? { kind: 'Pod', namespace, name: executor.driver.name, uid: executor.driver.uid } : fallback;
 }
 
 function describe(r: NoticeRecord): string {
   return `${r.kind} (${r.action}) notice ${r.id}`;
 }
 
-function event(regarding: EventTarget, eventType: 'Normal' | 'Warning', reason: EventReason, note: string): Action {
-  return { type: 'emit-event', regarding, eventType, reason, note: note.slice(0, 1024), why: reason };
+function event(key: string | null, regarding: EventTarget, eventType: 'Normal' | 'Warning', reason: EventReason, note: string): Action {
+  return { type: 'emit-event', key, regarding, eventType, reason, note: note.slice(0, 1024), why: reason };
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

@@ -36,17 +36,23 @@ export interface Plan {
 /** Notice + node + pods + now → what to do, with a reason for everything left alone. Pure. */
 export function planResponse(input: PlanInput): Plan {
   const { node, now, policy } = input;
-  const chosen = chooseNotice(input.notices, input.record, now, policy);
+  let chosen = chooseNotice(input.notices, input.record, now, policy);
   if (!chosen) {
     // Nothing in force: undo whatever spotguard set (withdrawn notice, or a record left behind).
     const actions = [...planNodeMarks(node, 'none', null)];
     if (node.annotations[noticeAnnotation] !== undefined) actions.push({ type: 'write-record', value: null, why: 'no notice in force' });
-    actions.push(...planEvents({ node, record: input.record, previous: input.record, chosen: null, finished: [], pods: [], now }).actions);
+    actions.push(...planEvents({ node, record: input.record, previous: input.record, chosen: null, pods: [], now }).actions);
     return { actions, skipped: [], record: null, needsPods: false };
   }
 
-  const { notice, urgency, deadline } = chosen;
   const previous = input.record;
+  // A restarted agent sees the notice again. Sources with no time from the provider (GCP preemption, the
+  // fallback window) date the deadline from their own detection, later after every restart: the deadline
+  // recorded for the same notice stands, so a crash never buys the response time it does not have.
+  if (previous?.id === chosen.notice.id && previous.deadline !== null && previous.deadline < chosen.deadline) {
+    chosen = { ...chosen, deadline: previous.deadline };
+  }
+  const { notice, urgency, deadline } = chosen;
   // An early warning without a time has no deadline to record (and MAX_SAFE_INTEGER is no valid Date).
   const recordDeadline = deadline === Number.MAX_SAFE_INTEGER ? null : deadline;
   let record: NoticeRecord =
@@ -54,7 +60,9 @@ export function planResponse(input: PlanInput): Plan {
   if (previous && previous.id !== notice.id && previous.progress.executors.length > 0) {
     // Another notice took over (e.g. GCP's maintenance-event value changed): keep following the executors
     // already handled, so none is signalled twice or lost.
-    record = { ...record, progress: { ...record.progress, executors: previous.progress.executors, evicted: previous.progress.evicted } };
+    // Their outcome Events were emitted under the notice they came with.
+    const outcomes = previous.progress.emitted.filter((key) => key.startsWith('outcome:'));
+    record = { ...record, progress: { ...record.progress, executors: previous.progress.executors, evicted: previous.progress.evicted, emitted: outcomes } };
   }
 
   if (urgency === 'elevated') {
@@ -62,14 +70,14 @@ export function planResponse(input: PlanInput): Plan {
     const lapses = record.kind === 'rebalance-recommendation';
     const expired = record.progress.expired || (lapses && now >= record.detectedAt + policy.earlyWarningTtlMs);
     record = { ...record, progress: { ...record.progress, expired } };
-    const events = planEvents({ node, record, previous, chosen, finished: [], pods: [], now });
+    const events = planEvents({ node, record, previous, chosen, pods: [], now });
     record = events.record;
     return finish(node, planNodeMarks(node, expired ? 'none' : 'elevated', record), record, [], events.actions, [], false);
   }
 
   const marks = planNodeMarks(node, 'imminent', record);
   if (input.pods === null) {
-    const events = planEvents({ node, record, previous, chosen, finished: [], pods: [], now });
+    const events = planEvents({ node, record, previous, chosen, pods: [], now });
     return finish(node, marks, events.record, [], events.actions, [], !record.progress.done);
   }
   const pods = input.pods.filter((p) => p.nodeName === node.name);
@@ -79,7 +87,7 @@ export function planResponse(input: PlanInput): Plan {
   const drain = planDrain({ node, pods, evicted: record.progress.evicted, executorsDone, deadline, now, policy });
   const done = executorsDone && (drain.complete || now >= deadline);
   record = { ...record, progress: { ...record.progress, executors: ex.progress, evicted: drain.evicted, done } };
-  const events = planEvents({ node, record, previous, chosen, finished: ex.finished, pods, now });
+  const events = planEvents({ node, record, previous, chosen, pods, now });
   record = events.record;
   const tail: Action[] = [...events.actions];
   if (executorsDone && notice.provider === 'azure' && !record.progress.acknowledged) {

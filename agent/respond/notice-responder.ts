@@ -10,6 +10,7 @@ import { describeAction, executePlan, type PlanExecutor } from '../execute/execu
 import type { ExecutorJvm } from '../execute/executor-jvms.ts';
 import type { ResponseMetrics } from '../metrics/response-metrics.ts';
 import { chooseNotice } from '../plan/choose-notice.ts';
+import type { Action } from '../plan/actions.ts';
 import { decodeRecord, noticeAnnotation, type NoticeRecord } from '../plan/notice-record.ts';
 import { planResponse } from '../plan/plan-response.ts';
 import type { ResponsePolicy } from '../plan/response-policy.ts';
@@ -105,14 +106,14 @@ export class NoticeResponder {
       log.info({ noticeId: plan.record?.id ?? this.record?.id, actions: plan.actions.map(describeAction), skipped: plan.skipped.length }, 'plan');
       if (plan.skipped.length > 0) log.debug({ skipped: plan.skipped }, 'left alone');
     }
-    const actions = this.o.dryRun ? plan.actions.filter((a) => this.firstDryRun(describeAction(a))) : plan.actions;
-    const { recordWritten } = await executePlan(actions, pods ?? [], this.exec);
+    const actions = this.o.dryRun ? plan.actions.filter((a) => this.firstDryRun(a)) : plan.actions;
+    const { recordWritten, failedEvents } = await executePlan(actions, pods ?? [], this.exec);
     if (!recordWritten) return;
     if (plan.record && (!this.record || plan.record.id !== this.record.id)) {
       this.o.metrics.notices.inc({ kind: plan.record.kind, urgency: plan.record.urgency });
     }
     recordOutcomes(this.record, plan.record, policy.mode, this.o.metrics, log);
-    this.record = plan.record;
+    this.record = forgetEvents(plan.record, failedEvents);
     this.setRiskGauge(plan.record === null || plan.record.progress.expired ? 'none' : plan.record.urgency);
     if (plan.record?.deadline) this.o.metrics.noticeSecondsLeft.set(Math.max(0, (plan.record.deadline - now) / 1000));
     else this.o.metrics.noticeSecondsLeft.reset();
@@ -135,9 +136,14 @@ export class NoticeResponder {
     }
   }
 
-  private firstDryRun(description: string): boolean {
-    if (this.dryRunLogged.has(description)) return false;
-    this.dryRunLogged.add(description);
+  /**
+   * Dry run logs each planned action once. Nothing is evicted, so every pass plans the evictions
+   * again with the grace shrinking by the second: those are the same action, not a new one.
+   */
+  private firstDryRun(action: Action): boolean {
+    const key = describeAction(action).replace(/ grace \d+s$/, '');
+    if (this.dryRunLogged.has(key)) return false;
+    this.dryRunLogged.add(key);
     return true;
   }
 
@@ -158,6 +164,12 @@ export class NoticeResponder {
       signal.addEventListener('abort', done, { once: true });
     });
   }
+}
+
+/** The record without the keys of Events that were not created, so the next pass plans them again. */
+function forgetEvents(record: NoticeRecord | null, failed: readonly string[]): NoticeRecord | null {
+  if (record === null || failed.length === 0) return record;
+  return { ...record, progress: { ...record.progress, emitted: record.progress.emitted.filter((key) => !failed.includes(key)) } };
 }
 
 /** Pods (listed now or recorded earlier) whose executor JVM still runs on this host. */

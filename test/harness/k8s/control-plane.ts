@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
+import { auditArgs, auditPolicyYaml } from './audit-log.ts';
 import {
   DEFAULT_CONTROLLERS, apiserverArgs, controllerManagerArgs, etcdArgs, kwokArgs,
 } from './component-args.ts';
@@ -32,6 +33,11 @@ export interface ControlPlaneOptions {
   controllers?: string[];
   /** Keep the processes running after this Node process exits (cluster-up). */
   detach?: boolean;
+  /**
+   * Users whose requests kube-apiserver records in an audit log (`auditLogPath`, level Metadata;
+   * read it with audit-log.ts). Absent: no audit log.
+   */
+  auditUsers?: string[];
 }
 
 export interface ControlPlane {
@@ -46,6 +52,15 @@ export interface ControlPlane {
   processes: ManagedProcess[];
   /** The last lines of every component log, for a failing test's output. */
   logTails(lines?: number): string;
+  /** The audit log (see ControlPlaneOptions.auditUsers), or null when none is written. */
+  auditLogPath: string | null;
+  /**
+   * Stops kube-apiserver alone (SIGTERM, then SIGKILL after 2 s; at once with `kill`): etcd, the
+   * controller-manager and kwok keep running and retry, as in an API server outage.
+   */
+  stopApiserver(opts?: { kill?: boolean }): Promise<void>;
+  /** Starts kube-apiserver again on the same port, certificates and etcd; resolves once /readyz answers 200. */
+  startApiserver(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -106,6 +121,17 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
   writeTokenFile(layout.tokenFile, token);
   writeServiceAccountKeys(layout.saPrivateKey, layout.saPublicKey);
   writeFileSync(layout.kwokConfig, kwokConfigYaml());
+  let auditLogPath: string | null = null;
+  const apiserverExtraArgs: string[] = [];
+  if (opts.auditUsers) {
+    const auditDir = join(opts.dir, 'audit');
+    rmSync(auditDir, { recursive: true, force: true });
+    mkdirSync(auditDir, { recursive: true });
+    auditLogPath = join(auditDir, 'audit.log');
+    const policyPath = join(auditDir, 'policy.yaml');
+    writeFileSync(policyPath, auditPolicyYaml(opts.auditUsers));
+    apiserverExtraArgs.push(...auditArgs(policyPath, auditLogPath));
+  }
 
   const server = `https://127.0.0.1:${apiserver}`;
   // kube-apiserver writes a self-signed serving certificate and its CA into --cert-dir.
@@ -123,12 +149,15 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
 
   const start = async (
     name: string, binary: string, args: string[], ready: () => Promise<true | undefined>, timeoutMs: number,
+    /** A restart: takes this place in `processes` and appends to the log, so the first run's lines stay readable. */
+    restartAt?: number,
   ): Promise<void> => {
     const t0 = Date.now();
     const logPath = join(logsDir, `${name}.log`);
-    writeFileSync(logPath, `# ${binary} ${args.join(' ')}\n`);
+    writeFileSync(logPath, `# ${restartAt === undefined ? '' : 'restarted: '}${binary} ${args.join(' ')}\n`,
+      { flag: restartAt === undefined ? 'w' : 'a' });
     const proc = startProcess({ name, binary, args, logPath, detach: opts.detach ?? false });
-    processes.push(proc);
+    processes.splice(restartAt ?? processes.length, 0, proc);
     recordPids();
     let exitReason: string | undefined;
     void proc.exited.then((reason) => { exitReason = reason; });
@@ -140,9 +169,9 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
     log(`${name} ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   };
 
-  const get = async (url: string, auth: boolean): Promise<{ status: number; body: string }> => {
+  const get = async (url: string, auth: boolean, dispatcher = insecure): Promise<{ status: number; body: string }> => {
     const res = await request(url, {
-      dispatcher: insecure,
+      dispatcher,
       headers: auth ? { authorization: `Bearer ${token}` } : {},
       signal: AbortSignal.timeout(5_000),
     });
@@ -155,7 +184,7 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
       return res.status === 200 && res.body.includes('"health":"true"') ? true : undefined;
     }, 30_000);
 
-    await start('kube-apiserver', binaries.apiserver, apiserverArgs(layout), async () => {
+    await start('kube-apiserver', binaries.apiserver, [...apiserverArgs(layout), ...apiserverExtraArgs], async () => {
       const res = await get(`${server}/readyz`, true);
       if (res.status !== 200) throw new Error(`/readyz ${res.status}: ${res.body.slice(0, 200)}`);
       return true;
@@ -180,6 +209,37 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
     await insecure.close();
   }
 
+  const apiserverIndex = (): number => processes.findIndex((p) => p.name === 'kube-apiserver');
+  const stopApiserver = async (stopOpts: { kill?: boolean } = {}): Promise<void> => {
+    const proc = processes[apiserverIndex()];
+    if (!proc?.isRunning()) return;
+    if (stopOpts.kill) {
+      process.kill(proc.pid, 'SIGKILL');
+      await proc.exited;
+    } else {
+      // It stops listening at once on SIGTERM but may then wait ~10 s on its clients' watches: SIGKILL after 2 s.
+      await stopPid(proc.pid, proc.binary, () => !proc.isRunning(), 2_000);
+      await proc.exited;
+    }
+  };
+  const startApiserver = async (): Promise<void> => {
+    const at = apiserverIndex();
+    const old = processes[at];
+    if (at < 0 || !old) throw new Error('startApiserver: this control plane has no kube-apiserver');
+    if (old.isRunning()) throw new Error('startApiserver: kube-apiserver is still running (stopApiserver first)');
+    processes.splice(at, 1);
+    const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+    try {
+      await start('kube-apiserver', binaries.apiserver, [...apiserverArgs(layout), ...apiserverExtraArgs], async () => {
+        const res = await get(`${server}/readyz`, true, dispatcher);
+        if (res.status !== 200) throw new Error(`/readyz ${res.status}: ${res.body.slice(0, 200)}`);
+        return true;
+      }, opts.readyTimeoutMs ?? 90_000, at);
+    } finally {
+      await dispatcher.close();
+    }
+  };
+
   return {
     dir: opts.dir,
     kubeconfigPath: layout.kubeconfig,
@@ -188,6 +248,9 @@ async function startOnce(opts: ControlPlaneOptions): Promise<ControlPlane> {
     caPath,
     processes,
     logTails: (lines = 40) => logTails(logsDir, lines),
+    auditLogPath,
+    stopApiserver,
+    startApiserver,
     stop: stopAll,
   };
 }
