@@ -26,7 +26,8 @@ export interface WatchNoticesOptions {
 export async function watchNotices(options: WatchNoticesOptions): Promise<void> {
   const { source, clock, log, metrics, signal } = options;
   const provider = source.provider;
-  const backoff = options.backoff ?? { baseMs: 500, maxMs: 30_000 };
+  // Capped at 5 s: a GCP or Azure notice gives 30 s, and a long wait after a blip could spend it all.
+  const backoff = options.backoff ?? { baseMs: 500, maxMs: 5_000 };
   let known: ReadonlyMap<string, Notice> = new Map();
   let failures = 0;
   let first = true;
