@@ -7,6 +7,7 @@ COPY bin ./bin
 COPY cli ./cli
 COPY core ./core
 COPY agent ./agent
+COPY controller ./controller
 COPY test/simulators ./test/simulators
 USER 65532
 ENTRYPOINT ["node", "--disable-warning=ExperimentalWarning", "/opt/spotguard/cli/main.ts"]

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { freezeConfig } from '../../core/config/parse-values.ts';
 import { createRegistry } from '../../core/metrics/create-registry.ts';
-import { startOpsServer } from '../../core/ops/start-ops-server.ts';
+import { runController, type ControllerConfig } from '../../controller/run-controller.ts';
 import { addKubeconfigOption, addLoggingOptions, addOpsOptions } from '../common-options.ts';
 import { runUntilSignalled, type LoggingConfig } from '../run-until-signalled.ts';
 
@@ -13,13 +13,14 @@ export function controllerCommand(): Command {
   addOpsOptions(command, 9809);
   addLoggingOptions(command);
   command.action(async (opts: Record<string, unknown>) => {
-    const config = freezeConfig({ opsHost: opts.opsHost as string, opsPort: opts.opsPort as number });
-    await runUntilSignalled('controller', opts as unknown as LoggingConfig, async ({ log, signal }) => {
-      const ops = await startOpsServer({ host: config.opsHost, port: config.opsPort, registry: createRegistry(), log });
-      log.info({}, 'controller started');
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-      await ops.close();
+    const config = freezeConfig<ControllerConfig>({
+      opsHost: opts.opsHost as string,
+      opsPort: opts.opsPort as number,
+      kubeconfig: opts.kubeconfig as string | undefined,
     });
+    await runUntilSignalled('controller', opts as unknown as LoggingConfig, ({ log, signal }) =>
+      runController(config, { log, signal, registry: createRegistry() }),
+    );
   });
   return command;
 }

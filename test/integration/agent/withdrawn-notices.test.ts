@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { describeAuditEvent } from '../../harness/k8s/audit-log.ts';
-import { anAwsNode, createReadyNode } from '../../harness/k8s/nodes.ts';
+import { anAwsNode, anAzureNode, createReadyNode } from '../../harness/k8s/nodes.ts';
 import { waitFor } from '../../harness/k8s/wait-for.ts';
 import { logged, startAgentWorld } from './support/agent-world.ts';
 import type { AgentWorld } from './support/agent-world.ts';
@@ -91,5 +91,18 @@ describe('agent: withdrawn notices', () => {
     const metrics = await agent.metrics();
     assert.equal(metrics.value('spotguard_node_risk', { risk: 'none' }), 1);
     assert.equal(metrics.value('spotguard_node_risk', { risk: 'imminent' }), 0);
+  }));
+  it('with --provider auto, takes the cloud from the Node\'s spec.providerID', logged(() => world, async () => {
+    const { k } = world!;
+    const node = await createReadyNode(k.core, anAzureNode());
+    const name = node.metadata!.name!;
+    const simulator = await world!.startSimulator('azure', { inProcess: true });
+    const agent = await world!.startAgent({ nodeName: name, simulator, args: ['--provider', 'auto'] });
+    const detected = await agent.waitForLog('provider detected from node');
+    assert.equal(detected.provider, 'azure');
+    assert.equal(detected.providerId, node.spec?.providerID);
+    assert.equal(agent.logged('provider detected by probing').length, 0, 'no probing needed');
+    const started = await agent.waitForLog('agent started');
+    assert.equal(started.provider, 'azure');
   }));
 });
