@@ -7,6 +7,7 @@
 // before action 2 reads it again) and `mid-read` (while action 1's reading
 // stage runs; its tasks are held for `firstReadDelay` seconds so that a second
 // wave of readers starts after the loss).
+import { shuffleFigures, type ShuffleFigures } from './shuffle-figures.ts';
 import { waitFor } from '../k8s/wait-for.ts';
 import { findExecutorJvm, waitForExecutorExit } from './executor-jvms.ts';
 import type { ExecutorJvm } from './executor-jvms.ts';
@@ -30,17 +31,8 @@ export interface LossScenarioOptions {
   keys?: number;
 }
 
-/** One run of the shuffle's map stage as the REST API lists it (a stage id and attempt). */
-export interface MapStageRun {
-  stageId: number;
-  attemptId: number;
-  status: string;
-  numTasks: number;
-  numCompleteTasks: number;
-}
-
 /** The figures of a scenario, printed by the proof test. */
-export interface LossFigures {
+export interface LossFigures extends ShuffleFigures {
   scenario: string;
   signal: string;
   when: LossMoment;
@@ -49,14 +41,6 @@ export interface LossFigures {
   /** From the signal to the JVM's exit (decommissioning: migration included). */
   signalToExitMs: number;
   removeReason: string;
-  /** Attempt ids of the stage that first ran the map side of the shuffle. */
-  mapStageAttempts: number[];
-  /** Every stage entry (any stage id, any attempt) that is the shuffle's map stage. */
-  mapStageRuns: MapStageRun[];
-  /** Map tasks that ran again: complete tasks of every map-stage run after the first. */
-  mapTasksRerun: number;
-  /** Stage attempts that failed on FetchFailed / MetadataFetchFailed. */
-  fetchFailures: number;
   firstActionSeconds: number;
   secondActionSeconds: number;
   scenarioSeconds: number;
@@ -109,10 +93,6 @@ export async function runLossScenario(opts: LossScenarioOptions): Promise<LossSc
     job.release('finish');
     const driverExit = await job.waitForExit(60_000);
 
-    const runs = stages
-      .filter((s) => s.name === mapStage.name)
-      .sort((a, b) => a.stageId - b.stageId || a.attemptId - b.attemptId)
-      .map((s) => ({ stageId: s.stageId, attemptId: s.attemptId, status: s.status, numTasks: s.numTasks, numCompleteTasks: s.numCompleteTasks }));
     const figures: LossFigures = {
       scenario: opts.name,
       signal: opts.signal,
@@ -121,10 +101,7 @@ export async function runLossScenario(opts: LossScenarioOptions): Promise<LossSc
       victim: { executorId: victimId, host: jvm.host, mapTasks: victimStats.succeededTasks, shuffleWriteBytes: victimStats.shuffleWrite },
       signalToExitMs,
       removeReason: victim.removeReason ?? '',
-      mapStageAttempts: runs.filter((r) => r.stageId === mapStage.stageId).map((r) => r.attemptId),
-      mapStageRuns: runs,
-      mapTasksRerun: runs.slice(1).reduce((sum, r) => sum + r.numCompleteTasks, 0),
-      fetchFailures: stages.filter((s) => s.status === 'FAILED' && /FetchFailed/.test(s.failureReason ?? '')).length,
+      ...shuffleFigures(mapStage, stages),
       firstActionSeconds: firstAction.seconds,
       secondActionSeconds: result.seconds,
       scenarioSeconds: Math.round((Date.now() - started) / 100) / 10,

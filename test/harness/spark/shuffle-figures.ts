@@ -4,7 +4,7 @@
 // each attempt), and the map tasks that ran again. Between two actions a lost
 // map output is recomputed by the next job's copy of the stage (attempt 0),
 // so re-run tasks are counted across stages of the same name.
-import type { StageData } from '../spark/spark-rest.ts';
+import type { StageData } from './spark-rest.ts';
 
 export interface MapStageRun {
   stageId: number;
