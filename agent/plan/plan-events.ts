@@ -5,9 +5,9 @@ import type { ExecutorProgress, NoticeRecord } from './notice-record.ts';
 
 export interface EventPlanInput {
   readonly node: NodeSnapshot;
-  readonly record: NoticeRecord | null;
+  readonly record: NoticeRecord;
   readonly previous: NoticeRecord | null;
-  readonly chosen: ChosenNotice | null;
+  readonly chosen: ChosenNotice;
   readonly pods: readonly PodSnapshot[];
   readonly now: number;
 }
@@ -19,14 +19,8 @@ export interface EventPlanInput {
  */
 export function planEvents(input: EventPlanInput): { actions: Action[]; record: NoticeRecord } {
   const { node, chosen } = input;
-  const nodeTarget: EventTarget = { kind: 'Node', namespace: null, name: node.name, uid: node.uid };
+  const nodeTarget = nodeEventTarget(node);
   const actions: Action[] = [];
-  if (!chosen || !input.record) {
-    if (input.previous) {
-      actions.push(event(null, nodeTarget, 'Normal', 'NoticeWithdrawn', `${describe(input.previous)} was withdrawn; spotguard removed its taints and labels`));
-    }
-    return { actions, record: input.record as NoticeRecord };
-  }
   let record = input.record;
   const emitted = new Set(record.progress.emitted);
   const once = (key: string, target: EventTarget, type: 'Normal' | 'Warning', reason: EventReason, note: string): void => {
@@ -84,6 +78,15 @@ function outcomeEvent(p: ExecutorProgress): [EventReason, 'Normal' | 'Warning'] 
 function driverTarget(executor: ExecutorProgress, fallback: EventTarget): EventTarget {
   const namespace = executor.pod.split('/')[0] as string;
   return executor.driver ? { kind: 'Pod', namespace, name: executor.driver.name, uid: executor.driver.uid } : fallback;
+}
+
+/** The Event that says a notice went away and spotguard undid its marks (no key: the record goes with it). */
+export function withdrawnEvent(node: NodeSnapshot, withdrawn: NoticeRecord): Action {
+  return event(null, nodeEventTarget(node), 'Normal', 'NoticeWithdrawn', `${describe(withdrawn)} was withdrawn; spotguard removed its taints and labels`);
+}
+
+function nodeEventTarget(node: NodeSnapshot): EventTarget {
+  return { kind: 'Node', namespace: null, name: node.name, uid: node.uid };
 }
 
 function describe(r: NoticeRecord): string {

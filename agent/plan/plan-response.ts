@@ -5,7 +5,7 @@ import { chooseNotice } from './choose-notice.ts';
 import { encodeRecord, newRecord, noticeAnnotation, type NoticeRecord } from './notice-record.ts';
 import { planDrain } from './plan-drain.ts';
 import { planExecutors } from './plan-executors.ts';
-import { planEvents } from './plan-events.ts';
+import { planEvents, withdrawnEvent } from './plan-events.ts';
 import { planNodeMarks } from './plan-node-marks.ts';
 import type { ResponsePolicy } from './response-policy.ts';
 
@@ -41,7 +41,7 @@ export function planResponse(input: PlanInput): Plan {
     // Nothing in force: undo whatever spotguard set (withdrawn notice, or a record left behind).
     const actions = [...planNodeMarks(node, 'none', null)];
     if (node.annotations[noticeAnnotation] !== undefined) actions.push({ type: 'write-record', value: null, why: 'no notice in force' });
-    actions.push(...planEvents({ node, record: input.record, previous: input.record, chosen: null, pods: [], now }).actions);
+    if (input.record) actions.push(withdrawnEvent(node, input.record));
     return { actions, skipped: [], record: null, needsPods: false };
   }
 
